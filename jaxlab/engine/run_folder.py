@@ -124,11 +124,20 @@ class RunFolder:
             return []
         return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
 
-    def truncate_metrics_after(self, step: int) -> None:
-        """Drop rows logged after `step`, so a resumed run does not log those steps twice."""
+    def truncate_metrics_after(self, step: int, prefix: str = "") -> None:
+        """Drop rows logged after `step`, so a resumed run does not log those steps twice.
+
+        With `prefix`, only rows holding a key with that prefix are dropped, which leaves the rows
+        of other models in the same folder alone.
+        """
         if not self.is_writer or not self.metrics_path.exists():
             return
-        kept = [row for row in self.read_metrics() if row.get("step", 0) <= step]
+
+        def is_stale(row: dict[str, Any]) -> bool:
+            owned = any(key.startswith(prefix) for key in row if key != "step")
+            return row.get("step", 0) > step and owned
+
+        kept = [row for row in self.read_metrics() if not is_stale(row)]
         self.metrics_path.write_text("".join(json.dumps(row) + "\n" for row in kept))
 
     def write_summary(self, summary: Mapping[str, Any]) -> dict[str, Any]:
