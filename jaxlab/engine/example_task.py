@@ -64,7 +64,7 @@ def make_classifier_task(*, batch_size: int, learning_rate: float = 1e-2, seed: 
         loss, grads = jax.value_and_grad(loss_fn)(state.params, batch, key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        metrics = {"loss": loss, "grad_norm": optax.global_norm(grads)}
+        metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads)}
         return ClassifierState(params=params, opt_state=opt_state), metrics
 
     def batch_at(step: int):

@@ -1,0 +1,1 @@
+"""Layers shared by the papers: sequence classifiers, complex-valued layers."""
