@@ -7,12 +7,11 @@ The config file's `get_config(arg)` builds a locked ConfigDict (the text after '
 `--config.a.b=value` overrides one entry. `config.experiment` names the module whose
 `validate_config(config)` runs first, before anything compiles, and whose
 `run_experiment(config, workdir)` then does the work. Flags stop here: tests, notebooks and users
-call those two functions directly.
+call the same functions through `jaxlab.launch`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import pathlib
 import sys
@@ -21,6 +20,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from jaxlab.config import ConfigError
+from jaxlab.launch import experiment_module, run_config
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config file, optionally followed by ':variant' (e.g. ':quick').", lock_config=True
@@ -129,19 +129,13 @@ def main(argv: list[str]) -> None:
     if not has_experiment:
         _fail("the config has no 'experiment' entry naming the module that runs it")
 
-    try:
-        module = importlib.import_module(config.experiment)
-    except ImportError as error:
-        _fail(f"config.experiment={config.experiment!r} cannot be imported: {error}")
     workdir = pathlib.Path(_WORKDIR.value) if _WORKDIR.value else default_workdir(config, _config_argument(sys.argv))
 
     configure_logging()
     try:
+        experiment_module(config)
         initialize_distributed(config)
-        validate = getattr(module, "validate_config", None)
-        if validate is not None:
-            validate(config)
-        summary = module.run_experiment(config, str(workdir))
+        summary = run_config(config, workdir)
     except ConfigError as error:
         _fail(str(error))
 
