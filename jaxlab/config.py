@@ -29,7 +29,7 @@ def get_value(config: ml_collections.ConfigDict, key: str) -> Any:
 
 
 def require_positive(config: ml_collections.ConfigDict, *keys: str) -> None:
-    """Raise ConfigError unless each dotted key holds a number > 0."""
+    """Raise ConfigError unless each dotted key is a number > 0."""
     for key in keys:
         value = get_value(config, key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
@@ -37,7 +37,7 @@ def require_positive(config: ml_collections.ConfigDict, *keys: str) -> None:
 
 
 def require_non_negative(config: ml_collections.ConfigDict, *keys: str) -> None:
-    """Raise ConfigError unless each dotted key holds a number >= 0."""
+    """Raise ConfigError unless each dotted key is a number >= 0."""
     for key in keys:
         value = get_value(config, key)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:

@@ -71,7 +71,7 @@ def parse_flags(argv: list[str]) -> list[str]:
 
 
 def _config_argument(argv: list[str]) -> str | None:
-    """The raw value of --config on the command line, e.g. 'experiments/x/y.py:quick'."""
+    """Return the raw value of --config on the command line, e.g. 'experiments/x/y.py:quick'."""
     for index, arg in enumerate(argv):
         if arg.startswith("--config="):
             return arg.split("=", 1)[1]

@@ -77,9 +77,9 @@ class RunFolder:
 
     @classmethod
     def open(cls, workdir: str | os.PathLike, config: ml_collections.ConfigDict) -> "RunFolder":
-        """Open `workdir` for `config`, creating it or checking that it holds a run of the same config.
+        """Open `workdir` for `config`, creating it or checking that it contains a run of the same config.
 
-        Raises ConfigError, before anything is written, when the folder already holds a run whose
+        Raises ConfigError, before anything is written, when the folder already contains a run whose
         config.json differs; the message names the first differing key.
         """
         path = pathlib.Path(workdir).expanduser().resolve()
@@ -91,7 +91,7 @@ class RunFolder:
             differing_key = _first_difference(old, config_dict)
             if differing_key is not None:
                 raise ConfigError(
-                    f"{path} holds a run with a different config (config.{differing_key} differs); "
+                    f"{path} contains a run with a different config (config.{differing_key} differs); "
                     "pass another --workdir or delete that folder"
                 )
 

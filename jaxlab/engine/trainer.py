@@ -46,7 +46,7 @@ class Task:
       train_step: pure (state, global batch, key) -> (new state, scalar metrics). Metrics should
         contain "loss" and, where gradients exist, "grad_norm".
       batch_at: step -> the global batch for that step, a pytree of host arrays with leading axis
-        `batch_size`. It must depend on the step alone, so that a resumed run sees the same data.
+        `batch_size`. It must depend on the step alone, so that a resumed run trains on the same data.
       evaluate: optional host-side hook (state, step) -> scalar metrics, run every `eval_every`
         steps and after the last one.
     """
