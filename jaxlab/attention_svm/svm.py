@@ -28,7 +28,15 @@ _ACTIVE_DUAL_FRACTION = 1e-9
 
 
 class InfeasibleMarginError(ValueError):
-    """No W satisfies the margin constraints; the message names the conflicting (sample, token) pairs."""
+    """No solution satisfies the margin constraints.
+
+    `rows` contains the indices of the constraint rows in the Farkas certificate: a non-negative
+    combination of exactly these rows sums to zero, so they cannot all have margin 1.
+    """
+
+    def __init__(self, message: str, rows: np.ndarray):
+        super().__init__(message)
+        self.rows = rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,10 +105,11 @@ def _check_attention_shapes(tokens: np.ndarray, queries: np.ndarray, opt: np.nda
 def solve_min_norm_margin(constraints: np.ndarray) -> MarginSolution:
     """Solve min ||x||_2 subject to constraints @ x >= 1 exactly, or raise InfeasibleMarginError.
 
-    Lawson and Hanson ("Solving Least Squares Problems", 1974, chapter 23) reduce this least-distance
-    program to non-negative least squares: minimize ||E u - e||, u >= 0, with E = [constraints^T; 1^T]
-    and e the last unit vector. A zero residual means the constraints are infeasible, and then u is a
-    Farkas certificate: a non-negative combination of constraint rows that sums to zero.
+    Lawson and Hanson's reduction turns this least-distance program into non-negative least squares:
+    minimize ||E u - e|| over u >= 0, with E = [constraints^T; 1^T] and e the last unit vector. At the
+    optimum the residual r = E u - e gives x = -r[:-1] / r[-1]. A zero residual means the constraints
+    are infeasible, and then u is a Farkas certificate: a non-negative combination of constraint rows
+    that sums to zero.
     """
     constraints = np.asarray(constraints, dtype=np.float64)
     if constraints.ndim != 2 or constraints.shape[0] == 0:
@@ -118,17 +127,15 @@ def solve_min_norm_margin(constraints: np.ndarray) -> MarginSolution:
     # The residual norm is 1 / sqrt(1 + ||x*||^2) at the optimum, so a tiny residual means a huge or
     # nonexistent solution.
     if np.linalg.norm(residual) * _MAX_FEASIBLE_NORM < 1.0:
-        raise InfeasibleMarginError(_farkas_rows(weights))
+        rows = np.flatnonzero(weights > _ACTIVE_DUAL_FRACTION * weights.max())
+        raise InfeasibleMarginError(
+            f"margin constraints are infeasible: a non-negative combination of rows {rows.tolist()} sums to zero",
+            rows,
+        )
 
     x = -residual[:dim] / residual[-1]
     dual = weights / -residual[-1]
     return _polish_active_set(constraints, MarginSolution(x=x, dual=dual))
-
-
-def _farkas_rows(weights: np.ndarray) -> str:
-    """Name the constraint rows that carry the infeasibility certificate (a sentinel for the caller)."""
-    support = np.flatnonzero(weights > _ACTIVE_DUAL_FRACTION * weights.max())
-    return "rows " + ", ".join(str(k) for k in support)
 
 
 def _polish_active_set(constraints: np.ndarray, solution: MarginSolution) -> MarginSolution:
@@ -143,8 +150,8 @@ def _polish_active_set(constraints: np.ndarray, solution: MarginSolution) -> Mar
         return solution
     active_rows = constraints[active]
 
-    dual_active, *_ = np.linalg.lstsq(active_rows @ active_rows.T, np.ones(active.size), rcond=None)
-    x = active_rows.T @ dual_active
+    x, *_ = np.linalg.lstsq(active_rows, np.ones(active.size), rcond=None)
+    dual_active, *_ = np.linalg.lstsq(active_rows.T, x, rcond=None)
     feasible = np.all(constraints @ x >= 1.0 - 1e-10)
     if not feasible or np.any(dual_active < 0.0) or not np.allclose(active_rows @ x, 1.0, atol=1e-10):
         return solution
@@ -176,30 +183,24 @@ def w_mm(tokens: np.ndarray, queries: np.ndarray, opt: np.ndarray, norm: str = "
 
     try:
         solution = solve_min_norm_margin(constraints.matrix)
-    except InfeasibleMarginError:
-        raise InfeasibleMarginError(_describe_infeasible_attention(constraints)) from None
+    except InfeasibleMarginError as error:
+        raise InfeasibleMarginError(_describe_infeasible_attention(constraints, error.rows), error.rows) from None
 
     if norm == "fro":
         return solution.x.reshape(dim, dim)
     return _nuclear_norm_w_mm(constraints.matrix, dim)
 
 
-def _describe_infeasible_attention(constraints: MarginConstraints) -> str:
-    """Explain which (sample, token) constraints cannot hold together, using a Farkas certificate."""
-    stacked = np.vstack([constraints.matrix.T, np.ones((1, constraints.matrix.shape[0]))])
-    target = np.zeros(stacked.shape[0])
-    target[-1] = 1.0
-    weights, _ = scipy.optimize.nnls(stacked, target)
-    support = np.flatnonzero(weights > _ACTIVE_DUAL_FRACTION * weights.max())
-
-    pairs = [(int(constraints.sample[k]), int(constraints.token[k])) for k in support]
+def _describe_infeasible_attention(constraints: MarginConstraints, rows: np.ndarray) -> str:
+    """Explain which (sample, token) constraints cannot hold together, from the Farkas certificate's rows."""
+    pairs = [(int(constraints.sample[k]), int(constraints.token[k])) for k in rows]
     samples = sorted({sample for sample, _ in pairs})
-    shown = ", ".join(f"(sample {sample}, token {token})" for sample, token in pairs[:12])
+    listed_pairs = ", ".join(f"(sample {sample}, token {token})" for sample, token in pairs[:12])
     more = f" and {len(pairs) - 12} more" if len(pairs) > 12 else ""
     where = f"within sample {samples[0]}" if len(samples) == 1 else f"across samples {samples}"
     return (
         f"attention SVM is infeasible {where}: no W gives (x_opt - x_t)^T W z >= 1 for all of "
-        f"{shown}{more}, because a non-negative combination of these constraints sums to zero. "
+        f"{listed_pairs}{more}, because a non-negative combination of these constraints sums to zero. "
         "Look for a zero query, a token equal to the optimal one, or samples whose token "
         "differences contradict each other; choose other optimal tokens or regenerate the data."
     )
@@ -237,8 +238,9 @@ def decoder_mm(selected_tokens: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
     try:
         return solve_min_norm_margin(labels[:, None] * selected_tokens).x
-    except InfeasibleMarginError:
+    except InfeasibleMarginError as error:
         raise InfeasibleMarginError(
-            "decoder SVM is infeasible: no v gives y_i v^T x_{i,opt_i} >= 1 for every sample, so the "
-            "optimal tokens are not linearly separable by their labels"
+            f"decoder SVM is infeasible: no v gives y_i v^T x_(i,opt_i) >= 1 for all of samples "
+            f"{error.rows.tolist()}, so their optimal tokens are not linearly separable by label",
+            error.rows,
         ) from None
