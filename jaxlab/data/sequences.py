@@ -112,12 +112,12 @@ def make_keyword_sentiment(
     train_fraction: float = 0.8,
     seed: int = 0,
 ) -> SequenceDataset:
-    """Generate a sentiment-like task: the label says whether positive or negative keywords are more frequent.
+    """Generate a sentiment-like task whose label is 1 when positive keywords outnumber negative ones.
 
     Token ids 0..num_keywords-1 are positive keywords, the next `num_keywords` ids are negative
-    keywords, and the remaining ids are distractors. Each sequence holds an odd number of keyword
+    keywords, and the remaining ids are distractors. Each sequence contains an odd number of keyword
     occurrences (uniform over 1, 3, ..., max_keyword_count) at uniformly random positions, each
-    positive or negative with probability 1/2, so counts never tie; every other position is a
+    positive or negative with probability 1/2, so counts never tie. Every other position is a
     uniform distractor. Label 1 means more positive than negative keywords. The label does not
     depend on where the keywords are, so a model that treats positions evenly fits it best.
     """
@@ -152,7 +152,8 @@ def make_modular_addition(prime: int = 97, train_fraction: float = 0.5, seed: in
     """Return every pair (a, b) mod `prime` as the three tokens [a, b, =] with label (a + b) mod prime.
 
     The "=" token has id `prime`, so the vocabulary has prime + 1 ids. The pairs are split at
-    random into train and test, the usual grokking setup.
+    random into train and test, the usual grokking setup. Any modulus >= 2 works; primality is
+    not checked.
     """
     if prime < 2:
         raise ValueError(f"prime must be >= 2, got {prime}")

@@ -1,8 +1,8 @@
 """Sequence classifiers (transformer encoder, LSTM, MLP, CNN) whose input can be perturbed per position.
 
-Every classifier reads a batch of sequences, either token ids of shape (batch, length) with an
-embedding table (`vocab_size` set) or float features of shape (batch, length, features) such as
-patches of an image (`vocab_size=None`), and returns logits of shape (batch, num_classes).
+Every classifier maps a batch of sequences to logits of shape (batch, num_classes). The input is
+either token ids of shape (batch, length) with an embedding table (`vocab_size` set), or float
+features of shape (batch, length, features) such as image patches (`vocab_size=None`).
 
 Each model splits its forward pass in two methods so that noise can be added position by position:
 
@@ -10,8 +10,8 @@ Each model splits its forward pass in two methods so that noise can be added pos
     logits = model.apply(variables, embedded, method="classify")   # (batch, num_classes)
 
 `embed` returns the per-position representation that a perturbation acts on. For token inputs that
-is the token embedding (noise on embeddings, because adding Gaussian noise to an integer id has no
-meaning); for float inputs it is the raw features, so noise on a patch is noise on its pixels.
+is the token embedding, because Gaussian noise on an integer id has no meaning. For float inputs it
+is the raw features, so noise on a patch is noise on its pixels.
 Positional information and the projection to the model width are added inside `classify`, after
 the perturbation, so a perturbation changes only the content at that position.
 """
@@ -51,6 +51,9 @@ class _SequenceInput(nn.Module):
 
 class TransformerClassifier(nn.Module):
     """Pre-LayerNorm transformer encoder with learned positions, mean pooling and a linear head."""
+
+    # Limitation: no dropout and no class token, so there is no train/eval switch; results may
+    # differ from transformers that pool through a class token.
 
     num_classes: int
     width: int = 64
@@ -154,6 +157,9 @@ class MLPClassifier(nn.Module):
 
 class CNNClassifier(nn.Module):
     """1-D convolutions along the sequence ('SAME' padding, ReLU), global mean pooling, linear head."""
+
+    # Limitation: on image patches flattened row by row, a 1-D kernel covers left and right neighbours
+    # but not the patches above and below, so this CNN is weaker on 2-D images than a 2-D CNN.
 
     num_classes: int
     width: int = 64

@@ -38,8 +38,8 @@ def num_bits_of_table(table: jax.Array) -> int:
 def walsh_hadamard_transform(values: jax.Array) -> jax.Array:
     """Return H @ values for the 2^n x 2^n Sylvester-ordered Hadamard matrix, in O(n 2^n) time.
 
-    H[S, i] = (-1)^popcount(S & i). Each of the n butterfly passes pairs the entries that differ in
-    one bit j; the reshape to (blocks, 2, 2^j) puts that bit on the middle axis.
+    H[S, i] = (-1)^popcount(S & i). Each of the n butterfly passes combines the pairs of entries
+    that differ in one bit j. Reshaping to (blocks, 2, 2^j) puts that bit on the middle axis.
     """
     num_bits = num_bits_of_table(values)
     result = values
@@ -97,7 +97,7 @@ def cube_tokens(num_bits: int) -> jax.Array:
 
 
 def classifier_truth_table(
-    model: nn.Module, variables, num_bits: int, chunk_size: int = 4096
+    model: nn.Module, variables, num_bits: int, chunk_size: int = 1024
 ) -> jax.Array:
     """Return the ±1 truth table of a two-class token classifier on all 2^n points of the cube.
 
@@ -122,12 +122,12 @@ def classifier_truth_table(
 
 
 def classifier_boolean_sensitivity(
-    model: nn.Module, variables, num_bits: int, normalized: bool = False, chunk_size: int = 4096
+    model: nn.Module, variables, num_bits: int, normalized: bool = False, chunk_size: int = 1024
 ) -> jax.Array:
     """Return the exact average sensitivity of a two-class token classifier over the n-bit cube.
 
-    Evaluates the model once on every one of the 2^n points; the n flips of each point are other
-    points of the cube, so no extra forward passes are needed. Unnormalized (in [0, n]) unless
+    The model runs once on each of the 2^n points. The n flips of a point are other points of the
+    cube, so they need no extra forward passes. The result is unnormalized (in [0, n]) unless
     `normalized=True`. Jittable and vmappable over `variables` (e.g. many random seeds).
     """
     table = classifier_truth_table(model, variables, num_bits, chunk_size)

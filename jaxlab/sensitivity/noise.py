@@ -58,8 +58,8 @@ def noise_sensitivity(
     """Measure the label-flip rate under N(0, sigma^2) noise on one position at a time and on all positions.
 
     `inputs` is one batch, (batch, length) token ids or (batch, length, features) floats. The draws
-    are vmapped; the positions run `position_batch_size` at a time through `jax.lax.map`, which
-    bounds memory at batch * num_draws * position_batch_size forward passes at once.
+    are vmapped. The positions run `position_batch_size` at a time through `jax.lax.map`, so at
+    most batch * num_draws * position_batch_size sequences go through the model at once.
     """
     if num_draws < 1:
         raise ValueError(f"num_draws must be >= 1, got {num_draws}")
@@ -147,7 +147,7 @@ def sensitivity_regularized_loss(
     Each example gets its own random position (uniform over the sequence) and its own N(0, sigma^2)
     noise on that position's embedded channels. Gradients flow through both logits. With
     `weight=0` this is plain cross-entropy, but the noisy forward pass still runs. The second
-    output holds "cross_entropy", "sensitivity_penalty" and "accuracy" on the clean batch.
+    output contains "cross_entropy", "sensitivity_penalty" and "accuracy" on the clean batch.
     """
     embedded = model.apply(variables, inputs, method="embed")
     batch, length, channels = embedded.shape

@@ -2,7 +2,7 @@
 
 `make_classifier_task` turns a model and a labelled data set into an `engine.Task`; experiments pass
 it to `engine.train`. Batches are epochs of a permutation drawn from numpy's Generator((seed,
-epoch)), so the batch of every step depends on the step alone and a resumed run sees the same data.
+epoch)), so the batch of every step depends on the step alone and a resumed run repeats the same data.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ class ClassifierState:
 
     params: Any
     opt_state: Any
+
+
+def global_norm(tree) -> jax.Array:
+    """Return the L2 norm of all leaves of `tree` taken together."""
+    return jnp.sqrt(sum(jnp.sum(jnp.square(leaf)) for leaf in jax.tree.leaves(tree)))
 
 
 def epoch_batch_indices(step: int, batch_size: int, num_examples: int, seed: int) -> np.ndarray:
@@ -93,7 +98,7 @@ def make_classifier_task(
         (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        metrics = {**metrics, "loss": loss, "grad_norm": optax.global_norm(grads)}
+        metrics = {**metrics, "loss": loss, "grad_norm": global_norm(grads)}
         return ClassifierState(params=params, opt_state=opt_state), metrics
 
     def batch_at(step: int):

@@ -1,0 +1,1 @@
+"""One module per sensitivity experiment; each defines validate_config(config) and run_experiment(config, workdir)."""
