@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import pathlib
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -49,8 +51,26 @@ def experiment_module(config: ml_collections.ConfigDict) -> ModuleType:
         raise ConfigError(f"config.experiment={config.experiment!r} cannot be imported: {error}") from None
 
 
+def configure_logging() -> None:
+    """Show jaxlab's progress lines on stderr; keep the checkpoint library's per-save details out of view.
+
+    Does nothing when the "jaxlab" logger already has a handler, so a caller's own setup wins.
+    """
+    logger = logging.getLogger("jaxlab")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logging.getLogger("absl").setLevel(logging.WARNING)
+    logging.getLogger("jax").setLevel(logging.WARNING)
+
+
 def run_config(config: ml_collections.ConfigDict, workdir: str | pathlib.Path) -> dict[str, Any]:
     """Validate `config` with its experiment's `validate_config`, then run it into `workdir`."""
+    configure_logging()
     module = experiment_module(config)
     validate = getattr(module, "validate_config", None)
     if validate is not None:

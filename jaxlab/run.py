@@ -1,7 +1,7 @@
 """Launch any jaxlab experiment from its config file.
 
     python -m jaxlab.run --config=experiments/sensitivity/vision.py:quick --workdir=runs/vision-quick
-    jaxlab-run --config=experiments/mplv/synthetic.py --config.num_trials=100
+    jaxlab-run --config=experiments/mplv/synthetic.py:quick --config.analysis.n_surrogates=500
 
 The config file's `get_config(arg)` builds a locked ConfigDict (the text after ':' is `arg`);
 `--config.a.b=value` overrides one entry. `config.experiment` names the module whose
@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import re
 import sys
 
 from absl import app, flags
 from ml_collections import config_flags
 
 from jaxlab.config import ConfigError
-from jaxlab.launch import experiment_module, run_config
+from jaxlab.launch import configure_logging, experiment_module, run_config
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config file, optionally followed by ':variant' (e.g. ':quick').", lock_config=True
@@ -46,23 +47,51 @@ def _fail(message: str) -> None:
 
 def _one_line(error: BaseException, argv: list[str]) -> str:
     """Condense a flag-parsing error into one line that names the config key or file at fault."""
+    text = str(error)
     if isinstance(error, (KeyError, AttributeError)):
-        missing = str(error).strip("'\"").split("'")[-1]
-        for arg in argv:
-            key = arg[2:].split("=", 1)[0]
-            if arg.startswith("--config.") and missing in key.split("."):
-                return f"{key} is not a key of this config (unknown key {missing!r})"
+        suggestion = re.search(r'Did you mean "([^"]+)" instead of "([^"]+)"', text)
+        if suggestion:
+            wanted, unknown = suggestion.groups()
+            key = _override_key(argv, unknown) or f"config.{unknown}"
+            return f"{key} is not a key of this config; did you mean {key.rsplit('.', 1)[0]}.{wanted}?"
+        missing = text.strip("'\"").split("'")[-1]
+        key = _override_key(argv, missing)
+        if key:
+            return f"{key} is not a key of this config (unknown key {missing!r})"
         return f"unknown config key {missing!r}"
 
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if any(line.startswith("Traceback") for line in lines):
-        # A config file raised: its own last line is the useful part.
-        return f"{lines[0].split(':')[0]}: {lines[-1]}"
+        # The config file raised: its own last line is the useful part.
+        message = lines[-1].split(": ", 1)[-1]
+        return f"--config={_config_argument(argv)}: {message}"
+    if isinstance(error, SyntaxError) or "line " in text and "(" in text and _config_argument(argv):
+        return f"cannot load --config={_config_argument(argv)}: {' '.join(lines)}"
     return " ".join(lines)
+
+
+def _override_key(argv: list[str], name: str) -> str | None:
+    """Return the dotted key of the --config.* override whose path contains `name`."""
+    for arg in argv:
+        key = arg[2:].split("=", 1)[0]
+        if arg.startswith("--config.") and name in key.split("."):
+            return key
+    return None
+
+
+def _print_help() -> None:
+    print(__doc__.strip())
+    print("\nflags:")
+    for name in ("config", "workdir", "coordinator_address", "num_processes", "process_id"):
+        print(f"  --{name}: {flags.FLAGS[name].help}")
+    print("  --config.<key>=<value>: override one config entry, e.g. --config.train.num_steps=2000")
 
 
 def parse_flags(argv: list[str]) -> list[str]:
     """Parse absl flags; turn any flag or config error into a one-line message and exit status 2."""
+    if any(arg in ("-h", "--help", "--helpshort") for arg in argv[1:]):
+        _print_help()
+        sys.exit(0)
     try:
         return flags.FLAGS(argv)
     except Exception as error:  # noqa: BLE001 - every parse failure is bad command-line input
@@ -104,17 +133,6 @@ def initialize_distributed(config) -> None:
     logger.info("process %d of %d joined", jax.process_index(), jax.process_count())
 
 
-def configure_logging() -> None:
-    """Show jaxlab's progress lines; keep the checkpoint library's per-save details out of view."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    logging.getLogger("absl").setLevel(logging.WARNING)
-    logging.getLogger("jax").setLevel(logging.WARNING)
-
-
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         _fail(f"unexpected arguments {argv[1:]}; pass options as --name=value")
@@ -138,13 +156,31 @@ def main(argv: list[str]) -> None:
         summary = run_config(config, workdir)
     except ConfigError as error:
         _fail(str(error))
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted; run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
 
     print(f"summary: {workdir / 'summary.json'}")
     print(f"figures: {workdir / 'figures'}")
-    if summary:
-        shown = {key: value for key, value in summary.items() if isinstance(value, (int, float, str))}
-        for key, value in list(shown.items())[:12]:
-            print(f"  {key}: {value}")
+    scalars = _flatten_scalars(summary or {})
+    for key, value in list(scalars.items())[:MAX_PRINTED]:
+        print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
+    if len(scalars) > MAX_PRINTED:
+        print(f"  ... {len(scalars) - MAX_PRINTED} more in summary.json")
+
+
+MAX_PRINTED = 24
+
+
+def _flatten_scalars(tree: dict, prefix: str = "") -> dict:
+    """Return the numbers, strings and booleans of a nested summary under dotted keys."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten_scalars(value, f"{prefix}{key}."))
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def console_main() -> None:

@@ -50,7 +50,7 @@ BAD_INPUTS = [
     (("--config.train.num_steps=many",), 1, "config.train.num_steps"),
     (("--config.train.learning_rate=-0.1",), 1, "config.train.learning_rate"),
     (("--config.train.batch_size=66",), 4, "config.train.batch_size"),
-    (("--config.train.num_steps=30",), 1, "config.train.num_steps differs"),
+    (("--config.train.num_steps=30",), 1, "config.train.num_steps is 20 there, 30 now"),
 ]
 
 
@@ -95,3 +95,17 @@ def test_run_config_validates_first(tmp_path):
     with pytest.raises(ConfigError, match="config.train.learning_rate must be > 0"):
         run_config(config, tmp_path / "never")
     assert not (tmp_path / "never").exists()
+
+
+def test_near_miss_key_suggests_real_one(tmp_path):
+    result = _launch(f"--config={EXAMPLE}:quick", "--config.train.num_stepz=5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config.train.num_stepz is not a key of this config" in result.stderr
+    assert "did you mean config.train.num_steps?" in result.stderr
+
+
+def test_help_lists_flags(tmp_path):
+    result = _launch("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "--config:" in result.stdout
+    assert "--workdir:" in result.stdout

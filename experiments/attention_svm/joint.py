@@ -1,6 +1,6 @@
 """Training the decoder jointly with W: the loss goes to zero while W and v align with their max-margin directions.
 
-Command:   python -m jaxlab.run --config=experiments/attention_svm/joint.py:quick --workdir=runs/joint-quick
+Command:   python -m jaxlab.run --config=experiments/attention_svm/joint.py:quick
 CPU time:  quick ~1 min on 2 cores; full ~1 min.
 Expected:  summary.json "ngd_final_w_correlation" and "ngd_final_decoder_correlation" above 0.98, and
            "ngd_final_loss_median" below 1e-30 (GD's is about 5e-5).

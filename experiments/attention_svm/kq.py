@@ -1,6 +1,6 @@
 """Gradient steps on the factors of W = K Q^T converge toward the nuclear-norm W_mm rather than the Frobenius one.
 
-Command:   python -m jaxlab.run --config=experiments/attention_svm/kq.py:quick --workdir=runs/kq-quick
+Command:   python -m jaxlab.run --config=experiments/attention_svm/kq.py:quick
 CPU time:  quick ~1 min on 2 cores; full ~1 min.
 Expected:  summary.json "ngd_final_nuclear_correlation" well above "ngd_final_frobenius_correlation"
            (0.92 against 0.79 full, 0.91 against 0.77 quick), though short of 1 because NGD's gradient

@@ -1,6 +1,6 @@
 """Fitted convergence rates of W_t to W_mm and of attention sparsification for GD, normalized GD and the Polyak step.
 
-Command:   python -m jaxlab.run --config=experiments/attention_svm/rates.py:quick --workdir=runs/rates-quick
+Command:   python -m jaxlab.run --config=experiments/attention_svm/rates.py:quick
 CPU time:  quick ~1 min on 2 cores; full ~1 min.
 Expected:  summary.json "ngd_correlation_gap_loglog_slope" about -1.6 and "gd_correlation_gap_loglog_slope"
            about -0.25 (quick run); "ngd_attention_mass_exponential_rate" about 0.03 per iteration.

@@ -1,6 +1,6 @@
 """The engine's example task: a small MLP on a Gaussian mixture, as a template for new experiments.
 
-Command:   python -m jaxlab.run --config=experiments/engine/example.py:quick --workdir=runs/example-quick
+Command:   python -m jaxlab.run --config=experiments/engine/example.py:quick
 CPU time:  quick ~15 s on 2 cores; full ~1 min.
 Expected:  summary.json "eval_accuracy" >= 0.95.
 """

@@ -1,6 +1,6 @@
 """M-PLV finds the delayed f1 + f2 = f3 phase coupling between chaotic Rössler oscillators and its window.
 
-Command:   python -m jaxlab.run --config=experiments/mplv/rossler.py:quick --workdir=runs/rossler-quick
+Command:   python -m jaxlab.run --config=experiments/mplv/rossler.py:quick
 CPU time:  quick ~0.5 min on 2 cores; full ~1 min.
 Expected:  summary.json "detected_lag_error_samples" <= 1, "true_combination_rank" = 1,
            "coupling_significant" true. "window_overlap" is about 0.89 rather than above 0.9, because

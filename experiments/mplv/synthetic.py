@@ -1,6 +1,6 @@
 """M-PLV finds the lag, coupling window and frequency combination of coupled band-limited Gaussian signals.
 
-Command:   python -m jaxlab.run --config=experiments/mplv/synthetic.py:quick --workdir=runs/synthetic-quick
+Command:   python -m jaxlab.run --config=experiments/mplv/synthetic.py:quick
 CPU time:  quick ~0.5 min on 2 cores; full ~1.5 min.
 Expected:  summary.json "detected_lag_error_samples" <= 1, "min_window_overlap" >= 0.9,
            "true_combination_ranks" all 1, "all_couplings_significant" true, "any_control_significant" false.

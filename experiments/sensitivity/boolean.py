@@ -1,6 +1,6 @@
 """Exact Boolean sensitivity of the four architectures at random initialization and after training on two targets.
 
-Command:   python -m jaxlab.run --config=experiments/sensitivity/boolean.py:quick --workdir=runs/boolean-quick
+Command:   python -m jaxlab.run --config=experiments/sensitivity/boolean.py:quick
 CPU time:  quick ~3 min on 2 shared cores; full ~30 min (an estimate; the full size was not run).
 Expected:  summary.json "at_init.<arch>.mean" (exact average sensitivity, unnormalized, in [0, num_bits]).
            The quick run (n = 10, 64 seeds) measured cnn 0.30, transformer 0.47, lstm 0.70, mlp 1.17: the

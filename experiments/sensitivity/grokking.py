@@ -1,6 +1,6 @@
 """During grokking on modular addition, the transformer's sensitivity falls before its test accuracy rises.
 
-Command:   python -m jaxlab.run --config=experiments/sensitivity/grokking.py:quick --workdir=runs/grokking-quick
+Command:   python -m jaxlab.run --config=experiments/sensitivity/grokking.py:quick
 CPU time:  quick ~4 min on 2 shared cores; full ~40 min (an estimate; the full size was not run).
 Expected:  summary.json "sensitivity_falls_before_test_rises": true, as Vasudeva et al. report. The quick run
            measured train fit at step 100, the sensitivity peak (0.33) at step 300 and its fall to half at

@@ -1,6 +1,6 @@
 """Noise sensitivity per architecture and per position on a synthetic keyword-sentiment task.
 
-Command:   python -m jaxlab.run --config=experiments/sensitivity/language.py:quick --workdir=runs/language-quick
+Command:   python -m jaxlab.run --config=experiments/sensitivity/language.py:quick
 CPU time:  quick ~4 min on 2 shared cores; full ~20 min (an estimate; the full size was not run).
 Expected:  summary.json "least_sensitive" = "transformer". The quick run measured sensitivity transformer
            0.024, cnn 0.044, lstm 0.092, mlp 0.143, all at test accuracy >= 0.999. Vasudeva et al. report

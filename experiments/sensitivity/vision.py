@@ -1,12 +1,12 @@
 """Accuracy and per-position noise sensitivity of transformer, LSTM, MLP and CNN classifiers on mnist1d and 8x8 digits.
 
-Command:   python -m jaxlab.run --config=experiments/sensitivity/vision.py:quick --workdir=runs/vision-quick
+Command:   python -m jaxlab.run --config=experiments/sensitivity/vision.py:quick
 CPU time:  quick ~4 min on 2 shared cores; full ~30 min (an estimate; the full size was not run).
 Expected:  summary.json "<data set>.per_architecture.<arch>.sensitivity" (mean flip rate) and "test_accuracy",
            and "<data set>.least_sensitive". Vasudeva et al. report the transformer least sensitive. The quick
            run measured otherwise. On mnist1d, sensitivity was lstm 0.101, transformer 0.111, cnn 0.121,
            mlp 0.144 (accuracy 0.68, 0.48, 0.59, 0.53). On digits, it was mlp 0.041, lstm 0.078,
-           transformer 0.125, cnn 0.169 (accuracy 0.98, 0.97, 0.94, 0.82).
+           transformer 0.125, cnn 0.169 (accuracy 0.97, 0.97, 0.94, 0.82).
 """
 
 import ml_collections
@@ -31,6 +31,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     # the pixels of digits (scaled to [0, 1]) have std 0.38, so sigma 0.5 per pixel of a 2x2 patch.
     config.mnist1d = ml_collections.ConfigDict(dict(num_samples=5000, seed=42, sigma=1.0))
     config.digits = ml_collections.ConfigDict(dict(patch_size=2, sigma=0.5))
+    # sensitivity.sigma is replaced by mnist1d.sigma and digits.sigma for each data set; set those.
     config.sensitivity = ml_collections.ConfigDict(
         dict(sigma=1.0, num_draws=16, num_examples=1000, batch_size=250)
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 logger = logging.getLogger("jaxlab")
+T = TypeVar("T")
 
 
 def _in_notebook() -> bool:
@@ -37,7 +39,8 @@ class Progress:
         self.total_steps = total_steps
         self.step = initial_step
         self.description = description
-        self._start_time = time.perf_counter()
+        # The rate and ETA start counting after the first step, whose time is mostly compilation.
+        self._start_time: float | None = None
         self._start_step = initial_step
         self._bar = None
 
@@ -55,6 +58,9 @@ class Progress:
         if self._bar is not None:
             self._bar.update(step - self.step)
         self.step = step
+        if self._start_time is None:
+            self._start_time = time.perf_counter()
+            self._start_step = step
         if metrics is None:
             return
 
@@ -65,7 +71,7 @@ class Progress:
 
         elapsed = time.perf_counter() - self._start_time
         done = step - self._start_step
-        rate = done / elapsed if elapsed > 0 else 0.0
+        rate = done / elapsed if elapsed > 0 and done > 0 else 0.0
         remaining = (self.total_steps - step) / rate if rate > 0 else float("nan")
         values = " ".join(f"{key}={value:.4g}" for key, value in shown.items())
         eta = _format_seconds(remaining) if remaining == remaining else "?"
@@ -77,3 +83,20 @@ class Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def progress_bar(iterable: Iterable[T], description: str, **kwargs) -> Iterable[T]:
+    """Wrap `iterable` in a tqdm bar in a terminal or notebook; elsewhere return it unchanged.
+
+    Redrawn bars written to a log file become one long line of carriage returns, so non-interactive
+    runs go without them.
+    """
+    if _in_notebook():
+        from tqdm.auto import tqdm
+
+        return tqdm(iterable, desc=description, **kwargs)
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return tqdm(iterable, desc=description, dynamic_ncols=True, **kwargs)
+    return iterable

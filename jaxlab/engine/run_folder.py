@@ -47,9 +47,14 @@ def config_to_dict(config: ml_collections.ConfigDict) -> dict[str, Any]:
 
 
 def _first_difference(old: Any, new: Any, prefix: str = "") -> str | None:
-    """Return the dotted key of the first value that differs between two nested dicts."""
+    """Return the dotted key of the first value that differs between two nested dicts.
+
+    At the top level "experiment" and "name" come first, so a folder of another experiment is
+    reported as such rather than by some inner key.
+    """
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
+        keys = sorted(set(old) | set(new), key=lambda key: (not prefix and key not in ("experiment", "name"), key))
+        for key in keys:
             if key not in old or key not in new:
                 return f"{prefix}{key}"
             found = _first_difference(old[key], new[key], f"{prefix}{key}.")
@@ -57,6 +62,20 @@ def _first_difference(old: Any, new: Any, prefix: str = "") -> str | None:
                 return found
         return None
     return None if old == new else prefix.rstrip(".") or "<root>"
+
+
+def _lookup(tree: dict[str, Any], dotted_key: str) -> Any:
+    node: Any = tree
+    for part in dotted_key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return "<absent>"
+        node = node[part]
+    return node
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class RunFolder:
@@ -90,9 +109,11 @@ class RunFolder:
             old = json.loads(config_path.read_text())
             differing_key = _first_difference(old, config_dict)
             if differing_key is not None:
+                before = _lookup(old, differing_key)
+                after = _lookup(config_dict, differing_key)
                 raise ConfigError(
-                    f"{path} contains a run with a different config (config.{differing_key} differs); "
-                    "pass another --workdir or delete that folder"
+                    f"{path} contains a run with a different config (config.{differing_key} is "
+                    f"{_short(before)} there, {_short(after)} now); pass another --workdir or delete that folder"
                 )
 
         folder = cls(path, config_dict)

@@ -180,7 +180,6 @@ def _initial_state(task, checkpoints, init_key, mesh, run, name):
     abstract_state = jax.eval_shape(task.init_state, init_key)
     state = checkpoints.restore(latest, abstract_state, replicated)
     run.truncate_metrics_after(latest, prefix=f"{name}/" if name else "")
-    logger.info("resumed %s from the checkpoint at step %d", name or "training", latest)
     return state, latest
 
 
@@ -213,10 +212,15 @@ def train(
         checkpoints.close()
         return TrainResult(state=state, step=start_step, history=_history_of(run, name))
 
+    if start_step:
+        logger.info("%s resumed from the checkpoint at step %d", label, start_step)
+    logger.info(
+        "%s on %d device(s) in %d process(es); compiling the step (this may take a minute)",
+        label, jax.device_count(), jax.process_count(),
+    )
     step_fn, trace_count = _compile_step(task, mesh, step_key)
     progress = Progress(num_steps, start_step, label)
     pending: list[tuple[int, Metrics]] = []
-    logger.info("compiling the %s step (this may take a minute)", label)
 
     try:
         for step in range(start_step, num_steps):
@@ -240,6 +244,14 @@ def train(
                 _evaluate(task, state, done, run, name)
             if done % train_config.checkpoint_every == 0 or is_last:
                 checkpoints.save(done, state)
+    except KeyboardInterrupt:
+        checkpoints.wait()
+        saved = checkpoints.latest_step()
+        logger.warning(
+            "%s interrupted; the newest checkpoint is at step %s. Run the same command again to resume.",
+            label, saved if saved is not None else "none (no step saved yet)",
+        )
+        raise
     finally:
         progress.close()
         checkpoints.close()

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-from tqdm import tqdm
+from jaxlab.engine.progress import progress_bar
 
 from jaxlab.attention_svm import data as data_lib
 from jaxlab.attention_svm import model, step_rules, svm, training
@@ -99,7 +99,7 @@ def solve_references(
     num_seeds, num_samples = optimal.shape
 
     w, w_alternative, decoders = [], [], []
-    for seed in tqdm(range(num_seeds), desc=f"solving W_mm ({norm})", leave=False):
+    for seed in progress_bar(range(num_seeds), f"solving W_mm ({norm})", leave=False):
         w.append(svm.w_mm(tokens[seed], queries[seed], optimal[seed], norm=norm))
         if alternative_norm is not None:
             w_alternative.append(svm.w_mm(tokens[seed], queries[seed], optimal[seed], norm=alternative_norm))
@@ -148,7 +148,7 @@ def simulate(
     """Train every step rule in config.train.step_rules on all seeds, one compiled call per rule."""
     params = init_seed_params(config, config.data.num_seeds)
     histories, final_params, seconds = {}, {}, {}
-    for rule in tqdm(tuple(config.train.step_rules), desc="step rules", leave=False):
+    for rule in progress_bar(tuple(config.train.step_rules), "step rules", leave=False):
         logger.info("training %s on %d seeds for %d iterations (compiling, this may take a minute)",
                     rule, config.data.num_seeds, config.train.num_steps)
         start = time.perf_counter()

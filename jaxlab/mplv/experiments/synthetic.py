@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import ml_collections
-from tqdm import tqdm
+from jaxlab.engine.progress import progress_bar
 
 from jaxlab.config import ConfigError, require_in_range, require_positive
 from jaxlab.engine.run_folder import RunFolder
@@ -54,7 +54,7 @@ def run_experiment(config: ml_collections.ConfigDict, workdir: str) -> dict[str,
     )
 
     cases = {}
-    for step, (name, case) in enumerate(tqdm(list(config.cases.items()), desc="mplv synthetic cases")):
+    for step, (name, case) in enumerate(progress_bar(list(config.cases.items()), "mplv synthetic cases")):
         simulation = simulate_coupled_gaussian(
             config.seed + step,
             n_trials=config.n_trials,
