@@ -5,16 +5,17 @@ both put residual-in-residual dense blocks (RRDBs, as in ESRGAN) at the U-Net bo
 
 - `CoVeGANGenerator` (Vasudeva, Deora et al., 2020) is complex-valued throughout: stride-2 complex
   convolutions with complex batch norm and the learnable phase activation, dense multi-scale skips
-  (every encoder level sees average-pooled copies of the input and all earlier levels; every decoder
-  level sees bilinearly upsampled copies of all deeper decoder levels and the encoder level of its
+  (every encoder level receives average-pooled copies of the input and all earlier levels; every decoder
+  level receives bilinearly upsampled copies of all deeper decoder levels and the encoder level of its
   size), and nearest-neighbour upsampling followed by a complex convolution.
 - `StructurePreservingGenerator` (Deora, Vasudeva et al., 2020) is real-valued: the complex image
   enters as 2 channels (real, imaginary), stride-2 convolutions with batch norm and leaky ReLU,
   transposed convolutions with batch norm and ReLU, and plain U-Net skips.
 
 Both take and return complex (B, H, W, 1) images in NHWC layout. With `global_residual=True` (the
-default here) the output is the zero-filled input plus a learned correction, so an untrained
-generator starts near the zero-filled image.
+default here) the output is the zero-filled input plus a learned correction whose last layer starts
+at zero, so an untrained generator returns the zero-filled image. The papers' generators have no
+such skip and end in tanh, which `global_residual=False` restores.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxlab.nn.complex import ComplexBatchNorm, ComplexConv, PhaseActivation
+from jaxlab.nn.complex import ComplexBatchNorm, ComplexConv, PhaseActivation, complex_he_init, complex_zeros_init
 
 LEAKY_SLOPE = 0.2
 
@@ -123,11 +124,11 @@ class CoVeGANGenerator(nn.Module):
     """Co-VeGAN's complex U-Net generator on complex (B, H, W, 1) zero-filled images.
 
     Attributes:
-      features: complex channels of every encoder, bottleneck and decoder layer (32 in the paper).
-      num_levels: stride-2 encoder levels; H and W must be divisible by 2**num_levels (5 in the paper).
-      growth: channels added by each layer of a dense block (8 in the paper).
-      num_rrdb: RRDBs at the bottleneck (4 in the paper).
-      kernel_size: size of the encoder and decoder kernels (4 in the paper).
+      features: complex channels of every encoder, bottleneck and decoder layer (32 in Co-VeGAN).
+      num_levels: stride-2 encoder levels; H and W must be divisible by 2**num_levels (5 in Co-VeGAN).
+      growth: channels added by each layer of a dense block (8 in Co-VeGAN).
+      num_rrdb: RRDBs at the bottleneck (4 in Co-VeGAN).
+      kernel_size: size of the encoder and decoder kernels (4 in Co-VeGAN).
       residual_scale: scale of the dense-block and RRDB residual branches (0.2).
       num_cosines: harmonics of each phase activation's learned gain.
       global_residual: add the input image to the output (see the module docstring).
@@ -153,7 +154,7 @@ class CoVeGANGenerator(nn.Module):
         check_image_size(height, width, self.num_levels)
         x = zero_filled.astype(jnp.complex64)
 
-        # Encoder. Level l (1-based) halves the size; its input is the input image and every earlier
+        # Encoder. Level l (1-based) halves the size. Its input is the input image and every earlier
         # level, each average-pooled to the size of level l - 1. The first level has no batch norm.
         encoder = [x]
         for level in range(1, self.num_levels + 1):
@@ -171,7 +172,7 @@ class CoVeGANGenerator(nn.Module):
             y = ComplexRRDB(self.growth, self.residual_scale, self.num_cosines)(y, train)
         bottleneck = head + ComplexConv(self.features, 3)(y)
 
-        # Decoder. Step j doubles the size; its input is the previous output, every deeper output
+        # Decoder. Step j doubles the size. Its input is the previous output, every deeper output
         # bilinearly upsampled to that size, and the encoder level of that size.
         decoded = [bottleneck]
         for step in range(1, self.num_levels + 1):
@@ -183,7 +184,10 @@ class CoVeGANGenerator(nn.Module):
             y = ComplexConv(self.features, self.kernel_size)(y)
             decoded.append(self._activate(y, train))
 
-        correction = ComplexConv(1, 1)(decoded[-1])
+        # With the global residual the output conv starts at zero, so training starts from the
+        # zero-filled image instead of first undoing a random correction.
+        output_init = complex_zeros_init if self.global_residual else complex_he_init
+        correction = ComplexConv(1, 1, kernel_init=output_init)(decoded[-1])
         if self.global_residual:
             return x + correction
         return split_tanh(correction)
@@ -235,11 +239,11 @@ class StructurePreservingGenerator(nn.Module):
     """The structure-preserving GAN's real U-Net on complex (B, H, W, 1) zero-filled images.
 
     The image enters as 2 real channels and the last 1x1 conv emits 2 channels, read back as a
-    complex image. The paper's network emits one magnitude channel through tanh; two channels keep
+    complex image. The published network emits one magnitude channel through tanh; two channels keep
     the phase, which data consistency needs.
 
     Attributes:
-      encoder_features: channels of the stride-2 encoder levels ((64, 128, 256, 512, 512) in the paper).
+      encoder_features: channels of the stride-2 encoder levels ((64, 128, 256, 512, 512) in the structure-preserving GAN).
       bottleneck_features: channels of the RRDBs (512).
       growth: channels added by each dense-block layer (32).
       num_rrdb: RRDBs at the bottleneck (12).
@@ -298,7 +302,8 @@ class StructurePreservingGenerator(nn.Module):
             if skip_level >= 0:
                 y = jnp.concatenate([y, skips[skip_level]], axis=-1)
 
-        channels = nn.Conv(2, (1, 1))(y)
+        output_init = nn.initializers.zeros if self.global_residual else nn.initializers.lecun_normal()
+        channels = nn.Conv(2, (1, 1), kernel_init=output_init)(y)
         correction = jax.lax.complex(channels[..., :1], channels[..., 1:])
         if self.global_residual:
             return x + correction
@@ -317,7 +322,7 @@ def covegan_config(size: str = "paper") -> ml_collections.ConfigDict:
         "cpu": dict(features=16, num_levels=3, growth=8, num_rrdb=1, kernel_size=4),
         "test": dict(features=8, num_levels=2, growth=4, num_rrdb=1, kernel_size=3),
     }
-    return _pick(configs, size)
+    return _pick(configs, size, dict(residual_scale=0.2, num_cosines=4, global_residual=True))
 
 
 def spgan_config(size: str = "paper") -> ml_collections.ConfigDict:
@@ -348,13 +353,13 @@ def spgan_config(size: str = "paper") -> ml_collections.ConfigDict:
             kernel_size=3,
         ),
     }
-    return _pick(configs, size)
+    return _pick(configs, size, dict(residual_scale=0.2, global_residual=True))
 
 
-def _pick(configs: dict[str, dict], size: str) -> ml_collections.ConfigDict:
+def _pick(configs: dict[str, dict], size: str, shared: dict) -> ml_collections.ConfigDict:
     if size not in configs:
         raise ValueError(f"size must be one of {sorted(configs)}, got {size!r}")
-    return ml_collections.ConfigDict(configs[size])
+    return ml_collections.ConfigDict({**configs[size], **shared})
 
 
 def build_generator(kind: str, model_config: ml_collections.ConfigDict) -> nn.Module:
