@@ -1,6 +1,6 @@
 """Co-VeGAN (complex-valued GAN) beats zero-filled reconstruction of undersampled held-out real brain slices.
 
-Command:   python -m jaxlab.run --config=experiments/csmri/covegan.py:quick --workdir=runs/covegan-quick
+Command:   python -m jaxlab.run --config=experiments/csmri/covegan.py:quick
 CPU time:  quick ~4 min on 2 cores; full (256x256, paper-size model, six masks) needs a GPU, hours.
 Expected:  summary.json "psnr_gain_gaussian1d_20" > 0 (GAN PSNR minus zero-filled PSNR in dB at 20%
            1-D Gaussian sampling); the quick run measured +0.69 dB on 11 held-out slices.

@@ -1,6 +1,6 @@
 """Undersampling masks: their patterns and zero-filled quality on held-out real slices at each rate.
 
-Command:   python -m jaxlab.run --config=experiments/csmri/masks.py:quick --workdir=runs/masks-quick
+Command:   python -m jaxlab.run --config=experiments/csmri/masks.py:quick
 CPU time:  quick ~15 s on 2 cores; full (256x256) ~1 min.
 Expected:  summary.json "max_fraction_error" below 1/image_size (each mask samples its requested
            fraction up to rounding to whole rows, columns or points), and zero-filled PSNR rising with the rate.
