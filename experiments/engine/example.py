@@ -14,7 +14,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
     config.name = "engine_example"
     config.experiment = "jaxlab.engine.example_experiment"
-    config.distributed = False
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.input_dim = 8
     config.train = default_train_config(
         num_steps=1000, batch_size=64, learning_rate=1e-2, log_every=50, eval_every=250, checkpoint_every=250

@@ -19,6 +19,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.name = "sensitivity_boolean"
     config.experiment = "jaxlab.sensitivity.experiments.boolean"
     config.seed = 0
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.architectures = ("transformer", "lstm", "mlp", "cnn")
     config.num_bits = 16
 

@@ -17,6 +17,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.name = "sensitivity_grokking"
     config.experiment = "jaxlab.sensitivity.experiments.grokking"
     config.seed = 0
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.prime = 97
     config.train_fraction = 0.3
 

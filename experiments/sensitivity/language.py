@@ -18,6 +18,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.name = "sensitivity_language"
     config.experiment = "jaxlab.sensitivity.experiments.language"
     config.seed = 0
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.architectures = ("transformer", "lstm", "mlp", "cnn")
 
     config.data = ml_collections.ConfigDict(

@@ -17,6 +17,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.name = "sensitivity_robustness"
     config.experiment = "jaxlab.sensitivity.experiments.robustness"
     config.seed = 0
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.architecture = "transformer"
 
     config.digits = ml_collections.ConfigDict(dict(patch_size=2))

@@ -19,6 +19,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.name = "sensitivity_vision"
     config.experiment = "jaxlab.sensitivity.experiments.vision"
     config.seed = 0
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.architectures = ("transformer", "lstm", "mlp", "cnn")
 
     config.model = ml_collections.ConfigDict(dict(width=64, depth=2, num_heads=4))

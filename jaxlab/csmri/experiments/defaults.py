@@ -25,6 +25,7 @@ def gan_config(
     config.name = f"csmri_{kind}"
     config.experiment = f"jaxlab.csmri.experiments.{kind}"
     config.seed = 0
+    config.distributed = False  # True: join a multi-process run through jax.distributed.initialize()
     config.image_size = 256
     config.masks = "gaussian1d:0.1,gaussian1d:0.2,gaussian1d:0.3,gaussian2d:0.3,radial:0.3,spiral:0.3"
     config.num_figure_slices = 4
