@@ -10,6 +10,8 @@ import orbax.checkpoint as ocp
 from jax.sharding import NamedSharding
 
 
+# Limitation: in a multi-process run every process must see the same checkpoint directory (a shared
+# file system or a gs:// path), as orbax writes one checkpoint cooperatively from all processes.
 class Checkpoints:
     """The checkpoints of one model in one run folder; steps are the number of finished train steps."""
 
