@@ -60,7 +60,8 @@ def plot(simulation: common.Simulation, threshold: float):
     axes[2].set_ylabel(r"loss gap $L(W_t) - L^*$ (median)")
     for axis in axes:
         axis.set_xscale("log")
-    axes[0].legend(title="mean, 10-90%")
+    axes[0].legend(title="mean, 10-90% band")
+    figure.suptitle("Gradient descent on self-attention: convergence to W_mm by step rule")
     figure.tight_layout()
     return figure
 

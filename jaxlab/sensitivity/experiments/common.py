@@ -127,7 +127,7 @@ def plot_position_curves(results: dict[str, dict[str, Any]], title: str, sigma: 
     for architecture, measured in results.items():
         curve = np.asarray(measured["per_position"])
         axes.plot(np.arange(len(curve)), curve, marker=".", label=f"{architecture} (mean {curve.mean():.3f})")
-    axes.set_xlabel("perturbed position")
+    axes.set_xlabel("perturbed position (token, time step or patch index)")
     axes.set_ylabel(f"label-flip rate (sigma={sigma})")
     axes.set_title(title)
     axes.legend(fontsize=8)
