@@ -51,9 +51,9 @@ def _one_line(error: BaseException, argv: list[str]) -> str:
     if isinstance(error, (KeyError, AttributeError)):
         suggestion = re.search(r'Did you mean "([^"]+)" instead of "([^"]+)"', text)
         if suggestion:
-            wanted, unknown = suggestion.groups()
+            suggested, unknown = suggestion.groups()
             key = _override_key(argv, unknown) or f"config.{unknown}"
-            return f"{key} is not a key of this config; did you mean {key.rsplit('.', 1)[0]}.{wanted}?"
+            return f"{key} is not a key of this config; did you mean {key.rsplit('.', 1)[0]}.{suggested}?"
         missing = text.strip("'\"").split("'")[-1]
         key = _override_key(argv, missing)
         if key:

@@ -29,7 +29,7 @@ class PatchDiscriminator(nn.Module):
     """
 
     # Limitation: the papers' critics have batch norm after every conv but the first; this one
-    # has none, so a critic score depends on its own image only and the state holds no critic
+    # has none, so a critic score depends on its own image only and the state contains no critic
     # batch statistics. Weight clipping alone bounds the WGAN critic.
 
     features: Sequence[int] = (64, 128, 256, 256, 512, 512)

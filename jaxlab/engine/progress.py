@@ -64,16 +64,16 @@ class Progress:
         if metrics is None:
             return
 
-        shown = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
+        scalars = {key: value for key, value in metrics.items() if isinstance(value, (int, float))}
         if self._bar is not None:
-            self._bar.set_postfix({key: f"{value:.4g}" for key, value in list(shown.items())[:4]})
+            self._bar.set_postfix({key: f"{value:.4g}" for key, value in list(scalars.items())[:4]})
             return
 
         elapsed = time.perf_counter() - self._start_time
         done = step - self._start_step
         rate = done / elapsed if elapsed > 0 and done > 0 else 0.0
         remaining = (self.total_steps - step) / rate if rate > 0 else float("nan")
-        values = " ".join(f"{key}={value:.4g}" for key, value in shown.items())
+        values = " ".join(f"{key}={value:.4g}" for key, value in scalars.items())
         eta = _format_seconds(remaining) if remaining == remaining else "?"
         logger.info(
             "%s step %d/%d (%.2f steps/s, ETA %s) %s",

@@ -1,7 +1,7 @@
 """Data-parallel placement: one `Mesh` with a 'data' axis over every device of every process.
 
 The batch is split along its leading axis over that axis and the training state is replicated, so a
-`jax.jit`-compiled step sees global arrays and XLA inserts the gradient all-reduce itself. In a
+`jax.jit`-compiled step receives global arrays and XLA inserts the gradient all-reduce itself. In a
 multi-process run each process places only its own contiguous share of the global batch.
 """
 
@@ -51,9 +51,9 @@ def shard_batch(batch: Any, mesh: Mesh) -> Any:
     """
     sharding = batch_sharding(mesh)
 
-    # Limitation: every process builds the whole global batch and keeps its rows, which is cheap for
-    # the generated and package-shipped data here but wasteful for large file-backed data sets; a
-    # loader that reads only process_batch_slice() rows would remove that cost.
+    # Limitation: every process builds the whole global batch and keeps only its rows. That is cheap
+    # for generated and package-shipped data but wasteful for large file-backed data sets, where a
+    # loader that reads only the process_batch_slice() rows would remove the cost.
     def place(array: Any) -> jax.Array:
         array = np.asarray(array)
         if jax.process_count() == 1:

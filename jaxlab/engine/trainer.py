@@ -38,7 +38,7 @@ WATCHED_METRICS = ("loss", "grad_norm")
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """What a paper supplies to `train`.
+    """The parts of a training job that a paper supplies to `train`.
 
     Attributes:
       init_state: key -> the whole training state as a jittable pytree (parameters, optimizer
